@@ -1,0 +1,59 @@
+"""pytest fixtures for testing code that talks to the Dcycle API.
+
+Registered through the ``pytest11`` entry point, so installing
+``dcycle-async`` makes them available everywhere.  They are async fixtures
+for anyio-marked tests::
+
+    @pytest.mark.anyio
+    async def test_cleanup(dcycle_emulator, dcycle_org, dcycle_client):
+        ids = dcycle_emulator.store.seed_transports(dcycle_org.id, 500)
+        report = await dcycle_client.transports.bulk_delete(ids)
+        assert report.ok
+
+Importing this module imports nothing heavy: the emulator and the client
+are loaded by the fixtures that need them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from dcycle_async import DcycleClient
+    from dcycle_async.testing import Emulator, Organization
+
+__all__ = ["dcycle_client", "dcycle_emulator", "dcycle_org"]
+
+
+@pytest.fixture
+async def dcycle_emulator() -> AsyncIterator[Emulator]:
+    """A running emulator on 127.0.0.1 (random port), stopped after the test."""
+    from dcycle_async.testing import Emulator
+
+    emulator = Emulator(seed=0)
+    async with emulator.serve():
+        yield emulator
+
+
+@pytest.fixture
+def dcycle_org(dcycle_emulator: Emulator) -> Organization:
+    """An organisation in ``dcycle_emulator``, with its API key and bearer token."""
+    return dcycle_emulator.create_organization()
+
+
+@pytest.fixture
+async def dcycle_client(
+    dcycle_emulator: Emulator, dcycle_org: Organization
+) -> AsyncIterator[DcycleClient]:
+    """A ``DcycleClient`` for ``dcycle_org`` pointed at ``dcycle_emulator``."""
+    from dcycle_async import DcycleClient
+
+    async with DcycleClient(
+        api_key=dcycle_org.api_key,
+        organization_id=dcycle_org.id,
+        base_url=dcycle_emulator.url,
+    ) as client:
+        yield client

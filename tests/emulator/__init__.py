@@ -1,0 +1,1 @@
+"""Tests of the API emulator, ``dcycle_async.testing``."""

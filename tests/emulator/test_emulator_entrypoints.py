@@ -1,0 +1,147 @@
+"""The standalone entry (``python -m dcycle_async.testing``) and the pytest plugin."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import aiohttp
+import anyio
+import pytest
+from anyio.abc import Process
+from anyio.streams.text import TextReceiveStream
+from dcycle_async.testing.__main__ import parse_seed
+
+START_TIMEOUT = 30.0
+
+
+async def _read_until_ready(process: Process) -> dict[str, str]:
+    assert process.stdout is not None
+    text = ""
+    with anyio.fail_after(START_TIMEOUT):
+        async for chunk in TextReceiveStream(process.stdout):
+            text += chunk
+            if "READY " in text and text.endswith("\n"):
+                break
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.strip().partition(": ")
+        if sep:
+            fields[key] = value.strip()
+        elif line.startswith("READY "):
+            fields["ready"] = line.removeprefix("READY ").strip()
+    return fields
+
+
+@pytest.mark.anyio
+async def test_python_m_serves_until_terminated(
+    session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """The module runs standalone: seeds, prints READY <url>, serves, stops on SIGTERM."""
+    command = [
+        sys.executable,
+        "-m",
+        "dcycle_async.testing",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--seed",
+        "transports=1_000,invoices=50",
+        "--ids-dir",
+        str(tmp_path),
+        "--random-seed",
+        "1",
+        "--api-key",
+        "sk_test_cli",
+    ]
+    async with await anyio.open_process(command) as process:
+        try:
+            fields = await _read_until_ready(process)
+            url = fields["ready"]
+            assert url.startswith("http://127.0.0.1:")
+            assert fields["api key"] == "sk_test_cli"
+            headers = {"x-api-key": "sk_test_cli", "x-organization-id": fields["organization id"]}
+            async with session.get(f"{url}/v1/transports?size=1", headers=headers) as response:
+                assert response.status == 200
+                assert (await response.json())["total"] == 1_000
+            transports = (tmp_path / "transports.txt").read_text().split()
+            assert len(transports) == 1_000
+            invoices = (tmp_path / "invoices.txt").read_text().split()
+            assert len(invoices) == 50
+            link = {"entity_type": "invoices", "entity_ids": invoices[:3]}
+            path = f"{url}/v1/projects/{fields['project id']}/entities/link"
+            async with session.post(path, json=link, headers=headers) as response:
+                assert await response.json() == {"created": 3, "skipped": 0}
+        finally:
+            process.terminate()
+        with anyio.fail_after(START_TIMEOUT):
+            code = await process.wait()
+            assert process.stderr is not None
+            errors = "".join([chunk async for chunk in TextReceiveStream(process.stderr)])
+    assert code == 0, errors
+    assert errors == ""  # no traceback, no log noise
+
+
+def test_parse_seed() -> None:
+    """--seed takes NAME=COUNT pairs of seedable names."""
+    assert parse_seed("transports=100_000, vehicles=5,invoices=2") == {
+        "transports": 100_000,
+        "vehicles": 5,
+        "invoices": 2,
+    }
+    assert parse_seed("") == {}
+    for bad in ("wastes=1", "transports", "transports=many", "transports=-1"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_seed(bad)
+
+
+def test_pytest_plugin_fixtures(tmp_path: Path) -> None:
+    """The plugin's dcycle_emulator and dcycle_org fixtures work in a fresh pytest run."""
+    (tmp_path / "test_uses_plugin.py").write_text(
+        textwrap.dedent(
+            """
+            import aiohttp
+            import pytest
+
+            @pytest.fixture
+            def anyio_backend():
+                return "asyncio"
+
+            @pytest.mark.anyio
+            async def test_fixtures(dcycle_emulator, dcycle_org):
+                dcycle_emulator.store.seed_transports(dcycle_org.id, 3)
+                headers = {"x-api-key": dcycle_org.api_key, "x-organization-id": dcycle_org.id}
+                async with aiohttp.ClientSession() as session:
+                    url = dcycle_emulator.url + "/v1/transports"
+                    async with session.get(url, headers=headers) as response:
+                        assert (await response.json())["total"] == 3
+            """
+        )
+    )
+    (tmp_path / "pytest.ini").write_text("[pytest]\nfilterwarnings = error\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:dcycle_async",
+            "-p",
+            "dcycle_async.testing.plugin",
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
