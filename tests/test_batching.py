@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import attrs
 import pytest
 from dcycle_async import BulkOperationError, NotFoundError, Progress
@@ -190,6 +191,24 @@ async def test_fatal_error_aborts_and_accounts_for_unsent_ids() -> None:
     assert isinstance(info.value.__cause__, AuthenticationError)
 
 
+async def test_abort_mid_read_reports_ids_already_taken_from_the_stream() -> None:
+    """Ids read from a stream but not yet chunked when a 401 lands are in failed_ids."""
+    ids = make_ids(25)
+    hang = anyio.Event()
+
+    async def stream() -> AsyncIterator[str]:
+        for value in ids[:15]:
+            yield value
+        await hang.wait()  # the 16th id never comes: the read is cut off mid-chunk
+        yield ids[15]
+
+    rec, merger = Recorder(fatal_at=0, delay=0.01), Collect()
+    result = await run(stream(), rec, merger, chunk_size=10, concurrency=1)
+    assert isinstance(result.aborted_by, AuthenticationError)
+    assert merger.ids == []
+    assert sorted(result.failed_ids) == sorted(ids[:15])
+
+
 async def test_async_stream_is_consumed_lazily() -> None:
     """A stream is read at most about (concurrency + 1) chunks ahead of the sends."""
     produced = 0
@@ -300,9 +319,14 @@ def test_invariant_every_unique_input_is_accounted_once(
 ) -> None:
     """success + failed + invalid == the unique inputs, whatever fails or aborts."""
 
+    consumed: list[Any] = []
+
     async def go() -> tuple[Recorder, Collect, BatchResult]:
         async def agen() -> AsyncIterator[Any]:
             for value in ids:
+                # A checkpoint inside each read, where a cancellation can land.
+                await anyio.lowlevel.checkpoint()
+                consumed.append(value)
                 yield value
 
         rec, merger = Recorder(fail=fail, fatal_at=fatal_at), Collect()
@@ -311,23 +335,21 @@ def test_invariant_every_unique_input_is_accounted_once(
         return rec, merger, result
 
     rec, merger, result = anyio.run(go)
-    valid = {n for n in map(normalise_id, ids) if n is not None}
-    invalid = {v for v in ids if normalise_id(v) is None}
+    # An aborted stream is not drained: what was read from it is accounted for.
+    read = consumed if stream and result.aborted_by is not None else ids
+    valid = {n for n in map(normalise_id, read) if n is not None}
+    invalid = {v for v in read if normalise_id(v) is None}
     assert all(1 <= len(c) <= chunk_size for c in rec.chunks)
     sent = [i for c in rec.chunks for i in c]
     assert len(sent) == len(set(sent))
     if result.aborted_by is None:
         assert set(sent) == valid
         assert len(result.errors) == len([i for i in range(len(rec.chunks)) if i in fail])
-        # Streams are not drained on abort; lists are accounted to the last id.
-        accounted = merger.ids + result.failed_ids
-        assert sorted(accounted) == sorted(valid)
-    elif not stream:
-        assert sorted(merger.ids + result.failed_ids) == sorted(valid)
+    accounted = merger.ids + result.failed_ids
+    assert sorted(accounted) == sorted(valid)
     assert set(result.invalid_ids) == invalid
     assert len(result.invalid_ids) == len(invalid)
-    total_inputs = len(ids)
-    assert len(valid) + len(invalid) + result.duplicate_count == total_inputs
+    assert len(valid) + len(invalid) + result.duplicate_count == len(read)
 
 
 # -- the delete merger trusts the answer only for ids that were sent --
@@ -368,3 +390,41 @@ def test_delete_totals_low_memory_keeps_counts_only() -> None:
     assert report.success_ids == ()
     assert report.success_count == 4
     assert report.ok
+
+
+def test_delete_totals_id_in_both_lists_does_not_hide_a_missing_one() -> None:
+    """success=[a], failed=[a] for a chunk [a, b]: b is failed, not silently dropped."""
+    a, b = make_ids(2)
+    totals = DeleteTotals()
+    totals.merge([a, b], ([a], [a]))
+    report = delete_report(totals, BatchResult())
+    assert report.success_ids == (a,)
+    assert report.failed_ids == (b,)
+    assert report.warnings
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    chunk_size=st.integers(1, 12),
+    data=st.data(),
+    collect=st.booleans(),
+)
+def test_delete_totals_account_for_every_sent_id_whatever_the_answer(
+    chunk_size: int, data: st.DataObject, collect: bool
+) -> None:
+    """For any answer, each sent id is counted exactly once: success or failed."""
+    chunk = make_ids(chunk_size)
+    strangers = make_ids(3, seed=5)
+    pool = st.sampled_from(chunk + strangers)
+    success = data.draw(st.lists(pool, max_size=chunk_size + 3))
+    failed = data.draw(st.lists(pool, max_size=chunk_size + 3))
+    totals = DeleteTotals(collect_success_ids=collect)
+    totals.merge(chunk, (success, failed))
+    report = delete_report(totals, BatchResult())
+    assert report.success_count + report.failed_count == chunk_size
+    assert set(report.failed_ids) <= set(chunk)
+    assert len(set(report.failed_ids)) == report.failed_count
+    if collect:
+        assert sorted([*report.success_ids, *report.failed_ids]) == sorted(chunk)
+        assert set(report.success_ids) == set(chunk) & set(success)
+    assert set(report.unexpected_ids) == set(success + failed) - set(chunk)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from itertools import repeat
 from typing import Any
 
 import attrs
@@ -74,7 +75,8 @@ def expect_int_fields(response: Response, *names: str) -> dict[str, int]:
 def _id_list(response: Response, name: str) -> list[str]:
     data = response.data
     value = data.get(name) if isinstance(data, dict) else None
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+    # map(isinstance, ...) keeps the per-id check in C: answers hold 100,000 ids.
+    if not isinstance(value, list) or not all(map(isinstance, value, repeat(str))):
         raise InvalidResponseError(
             response.status,
             None,
@@ -108,6 +110,13 @@ class DeleteTotals:
     def merge(self, chunk: list[str], value: tuple[list[str], list[str]]) -> None:
         """Account for one chunk's answer."""
         success, failed = value
+        if not failed and success == chunk:
+            # The usual answer, every id deleted and listed in the order sent:
+            # one C-level list comparison instead of building sets of 100,000.
+            if self.collect_success_ids:
+                self.success_ids.extend(chunk)
+            self.success_count += len(chunk)
+            return
         sent = set(chunk)
         confirmed = sent.intersection(success)
         refused = sent.intersection(failed)
@@ -115,6 +124,7 @@ class DeleteTotals:
             len(confirmed) == len(success)
             and len(refused) == len(failed)
             and len(confirmed) + len(refused) == len(sent)
+            and confirmed.isdisjoint(refused)
         ):
             # The common case: the answer accounts for every id exactly once.
             if self.collect_success_ids:
