@@ -38,7 +38,7 @@ def set_testing(enabled: bool) -> None:
 
     Attempts are still counted and the same errors raised; only the waiting
     is removed.  Meant for test suites: the pytest plugin of
-    ``dcycle_async.testing`` offers it as a fixture.
+    ``dcycle_async.testing`` offers it as the ``dcycle_no_backoff`` fixture.
     """
     global _testing
     _testing = enabled

@@ -16,7 +16,7 @@ are loaded by the fixtures that need them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -25,7 +25,20 @@ if TYPE_CHECKING:
     from dcycle_async import DcycleClient
     from dcycle_async.testing import Emulator, Organization
 
-__all__ = ["dcycle_client", "dcycle_emulator", "dcycle_org"]
+__all__ = ["dcycle_client", "dcycle_emulator", "dcycle_no_backoff", "dcycle_org"]
+
+
+@pytest.fixture
+def dcycle_no_backoff() -> Iterator[None]:
+    """Retries without their backoff sleeps for the test (``set_testing``), then restored."""
+    from dcycle_async._retry import is_testing, set_testing
+
+    before = is_testing()
+    set_testing(True)
+    try:
+        yield
+    finally:
+        set_testing(before)
 
 
 @pytest.fixture

@@ -100,7 +100,7 @@ def test_parse_seed() -> None:
 
 
 def test_pytest_plugin_fixtures(tmp_path: Path) -> None:
-    """The plugin's dcycle_emulator and dcycle_org fixtures work in a fresh pytest run."""
+    """The plugin's fixtures (emulator, org, client, no-backoff) work in a fresh pytest run."""
     (tmp_path / "test_uses_plugin.py").write_text(
         textwrap.dedent(
             """
@@ -119,6 +119,20 @@ def test_pytest_plugin_fixtures(tmp_path: Path) -> None:
                     url = dcycle_emulator.url + "/v1/transports"
                     async with session.get(url, headers=headers) as response:
                         assert (await response.json())["total"] == 3
+
+            @pytest.mark.anyio
+            async def test_client_retries_without_sleeping(
+                dcycle_emulator, dcycle_org, dcycle_client, dcycle_no_backoff
+            ):
+                from dcycle_async import RetryPolicy
+                from dcycle_async.testing import Fault
+
+                ids = dcycle_emulator.store.seed_transports(dcycle_org.id, 5)
+                dcycle_emulator.faults.add(Fault("status", status=503, retry_after="60", times=2))
+                assert RetryPolicy().delay(1, retry_after=60) == 0
+                report = await dcycle_client.transports.bulk_delete(ids)
+                assert report.ok and report.retries == 2
+                assert not dcycle_emulator.store.transport_ids(dcycle_org.id)
             """
         )
     )
@@ -144,4 +158,4 @@ def test_pytest_plugin_fixtures(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 passed" in result.stdout
+    assert "2 passed" in result.stdout
