@@ -253,3 +253,49 @@ async def test_full_size_delete_chunk_sends_without_warnings(
     assert report.success_count == 150_000
     assert sorted(r.id_count for r in served(dcycle_emulator, "/bulk-delete")) == [50_000, 100_000]
     assert not dcycle_emulator.store.transport_ids(dcycle_org.id)
+
+
+@pytest.mark.parametrize("n", [1, 2_000_000])
+async def test_deletes_work_from_one_to_two_million_ids(
+    dcycle_emulator: Emulator, dcycle_org: Organization, n: int
+) -> None:
+    """Transport and vehicle bulk deletes remove exactly the ids given, 1 or 2,000,000 of them."""
+    emu = dcycle_emulator
+    transports = emu.store.seed_transports(dcycle_org.id, n)
+    vehicles = emu.store.seed_vehicles(dcycle_org.id, min(n, 200_000))
+
+    async def stream(ids: list[str]) -> AsyncIterator[str]:
+        for value in ids:
+            yield value
+
+    async with client_for(emu, dcycle_org, max_concurrency=4) as client:
+        deleted = await client.transports.bulk_delete(stream(transports), low_memory=True)
+        gone = await client.vehicles.bulk_delete(vehicles)
+    assert deleted.ok
+    assert deleted.success_count == n
+    assert deleted.success_ids == ()
+    assert deleted.requests == math.ceil(n / 100_000)
+    assert gone.ok
+    assert sorted(gone.success_ids) == sorted(vehicles)
+    assert not emu.store.transport_ids(dcycle_org.id)
+    assert not emu.store.vehicle_ids(dcycle_org.id)
+
+
+@pytest.mark.parametrize("n", [1, 2_000_000])
+async def test_link_and_unlink_work_from_one_to_two_million_ids(
+    dcycle_emulator: Emulator, dcycle_org: Organization, n: int
+) -> None:
+    """Link then unlink of 1 or 2,000,000 invoices: every id linked once, then unlinked."""
+    emu = dcycle_emulator
+    invoices = emu.store.seed_entities(dcycle_org.id, EntityType.INVOICES, n)
+    project = emu.store.create_project(dcycle_org.id)
+    async with client_for(emu, dcycle_org, max_concurrency=16) as client:
+        linked = await client.projects.link(project, "invoices", invoices)
+        assert len(emu.store.linked_ids(project, EntityType.INVOICES)) == n
+        unlinked = await client.projects.unlink(project, EntityType.INVOICES, iter(invoices))
+    assert linked.ok
+    assert (linked.created, linked.skipped) == (n, 0)
+    assert linked.requests == math.ceil(n / 100)
+    assert unlinked.ok
+    assert unlinked.deleted == n
+    assert not emu.store.linked_ids(project, EntityType.INVOICES)
