@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any, Final, Generic, TypeVar
 
 import attrs
@@ -170,12 +170,14 @@ class RecordsResource(Generic[T, F]):
         *,
         size: int = MAX_PAGE_SIZE,
         sort: str | _Fields | None = None,
-    ) -> AsyncIterator[T]:
+    ) -> AsyncGenerator[T, None]:
         """Every record matching ``filters``, page after page, fetched lazily.
 
         Pages are requested one at a time as the loop consumes them.  Deleting
         matching records while iterating shifts later pages: collect ids
-        first, or use ``bulk_delete_by_filters``.
+        first, or use ``bulk_delete_by_filters``.  It is an async generator:
+        to stop early outside an ``async for``, close it (``aclose()``, or
+        ``contextlib.aclosing``).
         """
         typed = self._coerce(filters)
         _check_page(1, size)
