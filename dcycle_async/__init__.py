@@ -52,7 +52,7 @@ from ._models import (
     UploadedBy,
     Vehicle,
 )
-from ._retry import RetryPolicy, set_testing
+from ._retry import RetryPolicy, is_testing, set_testing
 from ._version import __version__
 
 __all__ = [
@@ -101,5 +101,6 @@ __all__ = [
     "Vehicle",
     "VehicleFilters",
     "__version__",
+    "is_testing",
     "set_testing",
 ]

@@ -43,11 +43,12 @@ class DcycleClient:
             (default ``DCYCLE_BEARER_TOKEN``).
         base_url: default ``DCYCLE_BASE_URL``, else ``https://api.dcycle.io``.
         timeout: seconds per attempt.
-        max_retries: retries after the first attempt (0 = no retry).
+        max_retries: retries after the first attempt (0 = no retry; default 3).
         max_concurrency: client-wide cap on requests in flight.
         session: an ``aiohttp.ClientSession`` owned by the caller: used, never
             closed by this client.
-        retry_policy: a full ``RetryPolicy`` (overrides ``max_retries``).
+        retry_policy: a full ``RetryPolicy``; its max_retries is the client's (passing
+            a different ``max_retries`` too is a ValueError).
         array_style: how multi-valued filters are written in query strings.
         allow_insecure_http: permit plain http to a non-loopback host.
     """
@@ -69,7 +70,7 @@ class DcycleClient:
         bearer_token: str | None = None,
         base_url: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retries: int | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         session: aiohttp.ClientSession | None = None,
         retry_policy: RetryPolicy | None = None,
@@ -78,6 +79,16 @@ class DcycleClient:
     ) -> None:
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise TypeError(f"session must be an aiohttp.ClientSession, got {type(session)!r}")
+        if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+            raise TypeError(f"retry_policy must be a RetryPolicy, got {type(retry_policy)!r}")
+        if max_retries is None:
+            max_retries = DEFAULT_MAX_RETRIES if retry_policy is None else retry_policy.max_retries
+        elif retry_policy is not None and retry_policy.max_retries != max_retries:
+            # Two answers to one question: refuse rather than pick one silently.
+            raise ValueError(
+                f"max_retries={max_retries!r} disagrees with retry_policy.max_retries="
+                f"{retry_policy.max_retries!r}: pass only one of them"
+            )
         self._config = ClientConfig.create(
             api_key,
             organization_id,

@@ -186,3 +186,15 @@ async def test_cancellation_mid_request_leaves_nothing_open(scripted: ScriptedSe
             await client.transports.bulk_delete([ORG_ID])
     assert scope.cancelled_caught
     assert client.closed
+
+
+def test_retry_policy_and_max_retries_agree_or_fail() -> None:
+    """A retry_policy sets max_retries; a contradicting max_retries is refused at construction."""
+    policy = dcycle_async.RetryPolicy(max_retries=2)
+    client = DcycleClient(API_KEY, ORG_ID, retry_policy=policy)
+    assert client.config.max_retries == 2
+    assert client.retry_policy is policy
+    assert DcycleClient(API_KEY, ORG_ID, retry_policy=policy, max_retries=2).retry_policy is policy
+    assert DcycleClient(API_KEY, ORG_ID).retry_policy.max_retries == 3
+    with pytest.raises(ValueError, match=r"max_retries=7 disagrees"):
+        DcycleClient(API_KEY, ORG_ID, retry_policy=policy, max_retries=7)

@@ -16,8 +16,8 @@ are loaded by the fixtures that need them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -25,13 +25,19 @@ if TYPE_CHECKING:
     from dcycle_async import DcycleClient
     from dcycle_async.testing import Emulator, Organization
 
-__all__ = ["dcycle_client", "dcycle_emulator", "dcycle_no_backoff", "dcycle_org"]
+__all__ = [
+    "dcycle_client",
+    "dcycle_client_factory",
+    "dcycle_emulator",
+    "dcycle_no_backoff",
+    "dcycle_org",
+]
 
 
 @pytest.fixture
 def dcycle_no_backoff() -> Iterator[None]:
     """Retries without their backoff sleeps for the test (``set_testing``), then restored."""
-    from dcycle_async._retry import is_testing, set_testing
+    from dcycle_async import is_testing, set_testing
 
     before = is_testing()
     set_testing(True)
@@ -70,3 +76,33 @@ async def dcycle_client(
         base_url=dcycle_emulator.url,
     ) as client:
         yield client
+
+
+@pytest.fixture
+async def dcycle_client_factory(
+    dcycle_emulator: Emulator, dcycle_org: Organization
+) -> AsyncIterator[Callable[..., DcycleClient]]:
+    """Makes clients bound to ``dcycle_emulator`` and ``dcycle_org`` with any options.
+
+    ``dcycle_client_factory(max_retries=6, max_concurrency=2)`` takes every
+    ``DcycleClient`` keyword; credentials, organisation and base URL default
+    to the emulator's.  Every client made is closed after the test.
+    """
+    from dcycle_async import DcycleClient
+
+    made: list[DcycleClient] = []
+
+    def make(**options: Any) -> DcycleClient:
+        if "bearer_token" not in options:
+            options.setdefault("api_key", dcycle_org.api_key)
+        options.setdefault("organization_id", dcycle_org.id)
+        options.setdefault("base_url", dcycle_emulator.url)
+        client = DcycleClient(**options)
+        made.append(client)
+        return client
+
+    try:
+        yield make
+    finally:
+        for client in made:
+            await client.aclose()

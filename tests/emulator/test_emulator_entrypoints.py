@@ -100,7 +100,7 @@ def test_parse_seed() -> None:
 
 
 def test_pytest_plugin_fixtures(tmp_path: Path) -> None:
-    """The plugin's fixtures (emulator, org, client, no-backoff) work in a fresh pytest run."""
+    """The plugin's fixtures (emulator, org, client, factory, no-backoff) work in a fresh run."""
     (tmp_path / "test_uses_plugin.py").write_text(
         textwrap.dedent(
             """
@@ -133,6 +133,24 @@ def test_pytest_plugin_fixtures(tmp_path: Path) -> None:
                 report = await dcycle_client.transports.bulk_delete(ids)
                 assert report.ok and report.retries == 2
                 assert not dcycle_emulator.store.transport_ids(dcycle_org.id)
+
+            @pytest.mark.anyio
+            async def test_client_factory(
+                dcycle_emulator, dcycle_org, dcycle_client_factory, dcycle_no_backoff
+            ):
+                ids = dcycle_emulator.store.seed_vehicles(dcycle_org.id, 4)
+                patient = dcycle_client_factory(max_retries=6, max_concurrency=1)
+                by_token = dcycle_client_factory(bearer_token=dcycle_org.bearer_token)
+                assert patient.retry_policy.max_retries == 6
+                assert (await by_token.vehicles.list()).total == 4
+                dcycle_emulator.faults.add(Fault_503_x5())
+                report = await patient.vehicles.bulk_delete(ids)
+                assert report.ok and report.retries == 5
+                assert dcycle_emulator.peak_in_flight == 1
+
+            def Fault_503_x5():
+                from dcycle_async.testing import Fault
+                return Fault("status", status=503, times=5)
             """
         )
     )
@@ -158,4 +176,4 @@ def test_pytest_plugin_fixtures(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout
+    assert "3 passed" in result.stdout
