@@ -27,7 +27,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON[0])
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over the package, the tests and the benchmarks."""
+    """mypy --strict over the package, the tests, the benchmarks and the examples."""
     session.install("-e", ".[test,bench]", "mypy")
     session.run("mypy")
 
