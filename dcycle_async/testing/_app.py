@@ -80,6 +80,9 @@ class RequestRecord:
         fault: the name of the fault applied, or None.
         started: ``time.monotonic()`` when the request arrived.
         duration: seconds spent on it (faults' delays included).
+        first_id: the first entry of the body's id array, or None: the ids
+            of one bulk operation's chunks are disjoint, so this tells which
+            chunk a request (or a retry of it) carried.
     """
 
     method: str
@@ -93,6 +96,7 @@ class RequestRecord:
     fault: str | None
     started: float
     duration: float
+    first_id: str | None = None
 
 
 class Settings(Protocol):
@@ -123,6 +127,7 @@ class _Outcome:
     status: int | None = None
     body_size: int = 0
     id_count: int = 0
+    first_id: str | None = None
     fault: str | None = None
     auth: str | None = None
 
@@ -159,13 +164,13 @@ def _decode(raw: bytes) -> Any:
         return _BadJson(exc.pos, exc.msg)
 
 
-def _count_ids(body: Any) -> int:
+def _id_array(body: Any) -> list[Any] | None:
     if isinstance(body, dict):
         for field in ID_FIELDS:
             value = body.get(field)
             if isinstance(value, list):
-                return len(value)
-    return 0
+                return value
+    return None
 
 
 def _drop(request: web.Request) -> None:
@@ -201,7 +206,7 @@ def _fault_reply(fault: Fault) -> tuple[bytes, dict[str, str]]:
         return data, headers
     if fault.status == http.HTTPStatus.TOO_MANY_REQUESTS:
         payload = {"detail": "Too many requests", "code": "RATE_LIMITED"}
-    elif fault.status >= http.HTTPStatus.INTERNAL_SERVER_ERROR:
+    elif fault.status == http.HTTPStatus.INTERNAL_SERVER_ERROR:
         payload = {"detail": "Internal server error", "code": "INTERNAL_ERROR"}
     else:
         try:
@@ -292,6 +297,7 @@ class ApiApp:
                         fault=outcome.fault,
                         started=started,
                         duration=time.monotonic() - started,
+                        first_id=outcome.first_id,
                     )
                 )
 
@@ -299,7 +305,11 @@ class ApiApp:
         raw = await request.read() if request.body_exists else b""
         body = _decode(raw)
         outcome.body_size = len(raw)
-        outcome.id_count = _count_ids(body)
+        ids = _id_array(body)
+        if ids is not None:
+            outcome.id_count = len(ids)
+            if ids and isinstance(ids[0], str):
+                outcome.first_id = ids[0]
         if "x-api-key" in request.headers:
             outcome.auth = "x-api-key"
         elif request.headers.get("Authorization", "").lower().startswith("bearer "):

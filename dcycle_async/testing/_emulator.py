@@ -47,6 +47,15 @@ class Emulator:
             organisation: ``"skip"`` counts them as skipped, ``"not_found"``
             answers 404 ``NOT_FOUND`` and links nothing.
         seed: seeds every random choice (ids, records, ``rate`` faults).
+        cancel_on_disconnect: stop serving a request as soon as its client
+            disconnects (aiohttp's handler cancellation).  By default
+            (False) it is served to the end, as a real server does: a
+            request the client gave up on (a read timeout during a
+            ``latency`` fault) is still applied and counts in flight until
+            it finishes.  With True it is not applied (unless it already
+            was) and leaves the in-flight count as soon as the server
+            notices the disconnect, so ``peak_in_flight`` counts only what
+            clients wait for.  Read by ``start()``.
         record_requests: keep a ``RequestRecord`` per request (switch off
             for very long benchmark runs).
         store: the data: organisations, projects, records, links.
@@ -62,6 +71,7 @@ class Emulator:
     )
     seed: int | None = None
     record_requests: bool = True
+    cancel_on_disconnect: bool = False
     store: Store = attrs.field(init=False)
     faults: FaultSet = attrs.field(init=False)
     _stats: Stats = attrs.field(init=False, factory=Stats)
@@ -102,6 +112,16 @@ class Emulator:
         """The most requests that were ever in flight at once."""
         return self._stats.peak_in_flight
 
+    @property
+    def open_connections(self) -> int:
+        """Client connections open right now (0 when not serving).
+
+        A connection counts until the server has finished with it, so after
+        a client closes its sockets this drops to 0 within a few loop turns.
+        """
+        server = self._runner.server if self._runner is not None else None
+        return 0 if server is None else len(server.connections)
+
     def reset_stats(self) -> None:
         """Forget the request records and restart the peak count."""
         self._stats.reset()
@@ -130,6 +150,7 @@ class Emulator:
             handle_signals=False,
             access_log=None,
             shutdown_timeout=SHUTDOWN_TIMEOUT,
+            handler_cancellation=self.cancel_on_disconnect,
         )
         await runner.setup()
         try:

@@ -46,11 +46,11 @@ async def test_emulator_latency_applies_to_every_request(api: Api, emulator: Emu
 async def test_status_503_default_body_and_nothing_applied(
     api: Api, emulator: Emulator, routes: list[str]
 ) -> None:
-    """A 5xx status fault answers INTERNAL_ERROR and does not apply the request."""
+    """A 503 fault answers "Service Unavailable" and does not apply the request."""
     emulator.faults.add(Fault("status", status=503))
     reply = await api.post(BULK, {"transport_ids": routes[:5]})
     assert reply.status == 503
-    assert reply.json == {"detail": "Internal server error", "code": "INTERNAL_ERROR"}
+    assert reply.json == {"detail": "Service Unavailable", "code": "EMULATED_FAULT"}
     assert emulator.store.transport_ids(api.org.id) == set(routes)
 
 
