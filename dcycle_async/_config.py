@@ -7,15 +7,18 @@ client is constructed, so that no request is ever sent with a bad one.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
+import unicodedata
 import uuid
 from collections.abc import Mapping
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 
 from ._enums import ArrayStyle
+from ._uuids import canonical_uuid
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -72,18 +75,30 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _shown_url(base_url: str) -> str:
+    """``base_url`` as an error message may quote it: no user info, query or fragment.
+
+    Those are where a credential pasted into a URL would be.
+    """
+    parts = urlsplit(base_url)
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"***@{host}" if "@" in parts.netloc else host
+    shown = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return repr(shown + ("?..." if parts.query or parts.fragment else ""))
+
+
 def _normalise_base_url(base_url: str, *, allow_insecure_http: bool) -> str:
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(
             f"base_url must be an absolute http(s) URL such as {DEFAULT_BASE_URL!r},"
-            f" got {base_url!r} (set base_url= or {ENV_BASE_URL})"
+            f" got {_shown_url(base_url)} (set base_url= or {ENV_BASE_URL})"
         )
     if parts.username or parts.password:
         # Credentials in a URL end up in logs and error messages.
         raise ValueError("base_url must not contain credentials; pass api_key= instead")
     if parts.query or parts.fragment:
-        raise ValueError(f"base_url must not have a query or fragment, got {base_url!r}")
+        raise ValueError(f"base_url must not have a query or fragment, got {_shown_url(base_url)}")
     if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
         raise ValueError(
             f"base_url {base_url!r} is plain http on a non-loopback host: the API key would"
@@ -105,13 +120,13 @@ def _check_org_id(organization_id: str | uuid.UUID | None) -> str:
         raise TypeError(
             f"organization_id must be a UUID string or uuid.UUID, got {type(organization_id)!r}"
         )
-    try:
-        return str(uuid.UUID(organization_id.strip()))
-    except ValueError:
+    canonical = canonical_uuid(organization_id)
+    if canonical is None:
         raise ValueError(
             f"organization_id must be a UUID (e.g. 'b7f2a1c3-4d5e-6f7a-8b9c-0d1e2f3a4b5c'),"
-            f" got {organization_id!r}"
-        ) from None
+            f" got {organization_id[:80]!r}"
+        )
+    return canonical
 
 
 def _check_secret(name: str, value: str | None) -> Secret | None:
@@ -122,8 +137,9 @@ def _check_secret(name: str, value: str | None) -> Secret | None:
     value = value.strip()
     if not value:
         return None
-    if any(c in value for c in "\r\n\0"):
-        # A newline would let the value inject extra HTTP headers.
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        # No control character belongs in a header value: a newline would
+        # inject headers, others make aiohttp fail at the first request.
         raise ValueError(f"{name} contains a control character")
     return Secret(value)
 
@@ -209,6 +225,25 @@ class ClientConfig:
             array_style=ArrayStyle(array_style),
             allow_insecure_http=allow_insecure_http,
         )
+
+    def secret_spellings(self) -> tuple[bytes, ...]:
+        """How the credential could appear in a response body echoing it back.
+
+        As is and as a Python repr would show it, each raw and JSON-escaped
+        (with and without ``ensure_ascii``), UTF-8 encoded, longest first:
+        the session blanks these out of error bodies before they reach an
+        exception's message.
+        """
+        spellings: set[str] = set()
+        for secret in (self.api_key, self.bearer_token):
+            if secret is None:
+                continue
+            value = secret.reveal()
+            for form in (value, repr(value)[1:-1]):
+                spellings.update(
+                    (form, json.dumps(form)[1:-1], json.dumps(form, ensure_ascii=False)[1:-1])
+                )
+        return tuple(sorted((s.encode() for s in spellings if s), key=len, reverse=True))
 
     def auth_headers(self) -> dict[str, str]:
         """The authentication headers of every request (secret values inside)."""

@@ -39,9 +39,14 @@ class DcycleError(Exception):
     Attributes:
         attempts: for errors of a request, how many attempts were made
             before giving up (1 = it was not retried).
+        unknown_outcome: for errors of a request, True when one of its
+            attempts may have been applied by the server although no answer
+            said so (a dropped connection, a timeout, a 5xx, a body cut
+            short), so the change may have happened despite the error.
     """
 
     attempts: int = 1
+    unknown_outcome: bool = False
 
 
 class APIError(DcycleError):

@@ -27,8 +27,10 @@ Input rules, in short:
 * a date field takes a ``date`` or a ``"YYYY-MM-DD"`` string; a
   ``datetime`` is refused there rather than silently cut to its day;
 * a timestamp field takes an aware ``datetime`` (converted to UTC), a naive
-  one (taken to be UTC already), a ``date`` (sent as ``YYYY-MM-DD``: the
-  server reads it as that day's midnight), or an ISO 8601 string;
+  one (taken to be UTC already), a ``date`` (sent as ``YYYY-MM-DD``; how the
+  server bounds a bare day is undocumented: the emulator reads a ``_from``
+  day as its first instant and a ``_to`` day as its last, so the whole day
+  is included), or an ISO 8601 string;
 * a bool field takes ``True`` or ``False`` only, never ``"true"`` or ``1``;
 * ``search`` is 1 to ``MAX_SEARCH_LENGTH`` characters.
 
@@ -51,6 +53,7 @@ import attrs
 
 from ._enums import ArrayStyle, EntityType
 from ._errors import InvalidFiltersError
+from ._uuids import canonical_uuid
 
 __all__ = [
     "CO2E_STATUSES",
@@ -189,10 +192,9 @@ def _one_uuid(value: object, field: _Field | None) -> str:
     if isinstance(value, str):
         if _CANONICAL_UUID.fullmatch(value):
             return str(value)
-        try:
-            return str(uuid.UUID(value))
-        except ValueError:
-            pass
+        canonical = canonical_uuid(value)
+        if canonical is not None:
+            return canonical
     elif isinstance(value, uuid.UUID):
         return str(value)
     raise _fail(field, f"expected UUIDs, got {_describe(value)}")

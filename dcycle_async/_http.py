@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 import aiohttp
@@ -51,9 +51,10 @@ _STATUS_ERRORS: Final[Mapping[int, type[APIError]]] = {
 # A status whose failed attempt may still have been applied by the server.
 _NOT_APPLIED_STATUSES: Final = frozenset({429})
 # Bodies above aiohttp's raw-bytes threshold (a 100,000-id delete is ~4 MB)
-# go as a _LargeBody, written in slices; smaller ones go as plain bytes.
+# go as a _LargeBody; smaller ones go as plain bytes.
 _LARGE_BODY: Final = 1 << 20
-_WRITE_SLICE: Final = 256 * 1024
+# The first slice of a _LargeBody, which aiohttp joins with the headers.
+_HEAD_SLICE: Final = 64 * 1024
 
 Params = Sequence[tuple[str, str]] | Mapping[str, str]
 
@@ -79,13 +80,17 @@ class Response:
 
 
 class _LargeBody(aiohttp.Payload):
-    """A large, already encoded JSON body, written to the socket in slices.
+    """A large, already encoded JSON body, written straight from memory.
 
     aiohttp warns (ResourceWarning) about raw ``bytes`` bodies over 1 MiB, and
     its suggested io.BytesIO path reads through a thread pool.  The bytes are
-    already in memory, so writing them in slices, with the writer's flow
-    control between slices, is enough.  Bytes are immutable: the same body
-    is reused by every retry.
+    already in memory: the headers go out with a small first slice (aiohttp
+    joins those two), the rest as one write of a memoryview; the transport
+    sends what the socket takes and buffers the remainder, then sends it as
+    the socket drains.  Writing in 256 KiB slices instead cost one
+    event-loop iteration each (the writer drains after every slice), about
+    16 per 4 MB body, each one behind whatever else the loop runs.  Bytes
+    are immutable: the same body is reused by every retry.
     """
 
     _value: bytes
@@ -100,10 +105,10 @@ class _LargeBody(aiohttp.Payload):
         return self._value.decode(encoding, errors)
 
     async def write(self, writer: AbstractStreamWriter) -> None:
-        """Write the whole body, one slice at a time."""
+        """Write the whole body."""
         view = memoryview(self._value)
-        for start in range(0, len(view), _WRITE_SLICE):
-            await writer.write(view[start : start + _WRITE_SLICE])
+        await writer.write(view[:_HEAD_SLICE])
+        await writer.write(view[_HEAD_SLICE:])
 
 
 def _decode_json(raw: bytes) -> Any:
@@ -186,6 +191,7 @@ class HTTPSession:
     _limiter: asyncio.Semaphore | None = attrs.field(init=False, default=None)
     _headers: dict[str, str] = attrs.field(init=False, factory=dict, repr=False)
     _json_headers: dict[str, str] = attrs.field(init=False, factory=dict, repr=False)
+    _secret_spellings: tuple[bytes, ...] = attrs.field(init=False, default=(), repr=False)
     _timeout: aiohttp.ClientTimeout = attrs.field(init=False)
     _closed: bool = attrs.field(init=False, default=False)
 
@@ -197,6 +203,7 @@ class HTTPSession:
             "User-Agent": USER_AGENT,
         }
         self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        self._secret_spellings = self.config.secret_spellings()
         self._timeout = aiohttp.ClientTimeout(total=self.config.timeout)
 
     @property
@@ -235,27 +242,34 @@ class HTTPSession:
         path: str,
         *,
         json: Any = None,
+        content: bytes | None = None,
         params: Params | None = None,
         error_overrides: Mapping[int, type[APIError]] | None = None,
+        decode: Callable[[bytes], Any] | None = None,
     ) -> Response:
         """Send one request, retrying per the policy; return the 2xx answer.
 
         ``path`` is appended to the base URL as is: callers validate and
-        build it (ids in paths are checked UUIDs).  The JSON body is encoded
-        once, not once per attempt.  Raises the most specific ``APIError``,
-        or ``APIConnectionError`` / ``APITimeoutError``, once retries are
+        build it (ids in paths are checked UUIDs).  The JSON body (``json``,
+        or ``content`` already encoded) is encoded once, not once per
+        attempt.  ``decode`` turns a 2xx body into ``Response.data``
+        (default ``orjson.loads``); it raises ``orjson.JSONDecodeError`` for
+        a body that is not JSON.  Raises the most specific ``APIError``, or
+        ``APIConnectionError`` / ``APITimeoutError``, once retries are
         exhausted or for a status that is never retried.
         """
         session = self._get_session()
         limiter = self._get_limiter()
         url = self.config.base_url + path
-        if json is None:
+        if content is None and json is not None:
+            content = orjson.dumps(json)
+        if content is None:
             body: bytes | _LargeBody | None = None
             headers = self._headers
         else:
-            encoded = orjson.dumps(json)
-            body = encoded if len(encoded) <= _LARGE_BODY else _LargeBody(encoded)
+            body = content if len(content) <= _LARGE_BODY else _LargeBody(content)
             headers = self._json_headers
+        loads = orjson.loads if decode is None else decode
         unknown_outcome = False
         attempt = 0
         while True:
@@ -269,20 +283,20 @@ class HTTPSession:
                     if not raw:
                         return Response(status, None, attempt, unknown_outcome)
                     try:
-                        data = orjson.loads(raw)
+                        data = loads(raw)
                     except orjson.JSONDecodeError:
                         raise InvalidResponseError(
                             status,
                             None,
                             "the response body is not valid JSON (cut short?)",
-                            raw[:1000].decode("utf-8", errors="replace"),
+                            self._redact(raw)[:1000].decode("utf-8", errors="replace"),
                             method=method,
                             url=url,
                         ) from None
                     return Response(status, data, attempt, unknown_outcome)
                 raise error_from_response(
                     status,
-                    raw,
+                    self._redact(raw),
                     method=method,
                     url=url,
                     retry_after=parse_retry_after(retry_after_header),
@@ -292,21 +306,23 @@ class HTTPSession:
                 retryable = isinstance(
                     exc, InvalidResponseError
                 ) or self.policy.is_retryable_status(exc.status)
+                if retryable and exc.status not in _NOT_APPLIED_STATUSES:
+                    unknown_outcome = True
                 delay = self.policy.delay(attempt, exc.retry_after) if retryable else None
                 if delay is None:
                     exc.attempts = attempt
+                    exc.unknown_outcome = unknown_outcome
                     raise
-                if exc.status not in _NOT_APPLIED_STATUSES:
-                    unknown_outcome = True
                 reason = f"HTTP {exc.status}"
             except APIConnectionError as exc:
-                delay = self.policy.delay(attempt)
-                if delay is None:
-                    exc.attempts = attempt
-                    raise
                 if not isinstance(exc.__cause__, aiohttp.ClientConnectorError):
                     # Only a failed connect proves the request never left.
                     unknown_outcome = True
+                delay = self.policy.delay(attempt)
+                if delay is None:
+                    exc.attempts = attempt
+                    exc.unknown_outcome = unknown_outcome
+                    raise
                 reason = type(exc.__cause__).__name__
             logger.warning(
                 "retrying %s %s after %s (attempt %d of %d) in %.2fs",
@@ -319,6 +335,17 @@ class HTTPSession:
             )
             await anyio.sleep(delay)
 
+    def _redact(self, raw: bytes) -> bytes:
+        """An error body with any echo of the credential blanked out.
+
+        Proxies' error pages and validation errors (FastAPI's ``input``)
+        may repeat request headers; the body goes into exception messages.
+        """
+        for spelling in self._secret_spellings:
+            if spelling in raw:
+                raw = raw.replace(spelling, b"**********")
+        return raw
+
     async def _send(
         self,
         session: aiohttp.ClientSession,
@@ -330,8 +357,16 @@ class HTTPSession:
     ) -> tuple[int, bytes, str | None]:
         """One attempt; the single place where aiohttp errors are converted."""
         try:
+            # Redirects are not followed: they would carry the credential
+            # headers to whatever host or path the Location names.
             async with session.request(
-                method, url, data=body, headers=headers, params=params, timeout=self._timeout
+                method,
+                url,
+                data=body,
+                headers=headers,
+                params=params,
+                timeout=self._timeout,
+                allow_redirects=False,
             ) as resp:
                 raw = await resp.read()
                 return resp.status, raw, resp.headers.get("Retry-After")

@@ -51,13 +51,15 @@ class ChunkError:
 
 @attrs.frozen
 class RetriedChunk:
-    """A chunk that was retried after an attempt whose outcome is unknown.
+    """A chunk with an attempt whose outcome is unknown.
 
     A dropped connection, a timeout or a 5xx may come after the server
-    applied the request.  For deletes, ids such a chunk reports as failed may
-    in fact have been deleted by the earlier attempt (see
-    ``BulkDeleteReport.uncertain_ids``); for links, ``created`` may count
-    them as ``skipped``.  Pipelines reconcile these.
+    applied the request.  Either the chunk was retried after such an
+    attempt, and for deletes ids it reports as failed may in fact have been
+    deleted by the earlier attempt (see ``BulkDeleteReport.uncertain_ids``),
+    for links ``created`` may count them as ``skipped``; or the chunk failed
+    for good (it is also in ``errors``) and one of its attempts may have
+    been applied all the same.  Pipelines reconcile these.
 
     Attributes:
         index: the chunk's position in the operation (0-based).
@@ -119,7 +121,8 @@ class BulkDeleteReport:
         errors: chunks that failed for good.
         requests: HTTP attempts made (retries included).
         retries: attempts beyond the first, summed over chunks.
-        retried_chunks: chunks retried after an unknown outcome.
+        retried_chunks: chunks with an attempt of unknown outcome: retried
+            after it, or failed for good with it among their attempts.
         unexpected_ids: ids the server answered about that were never sent
             to it (a server bug; they are not counted).
         warnings: disagreements between the answers and the requests.
@@ -142,7 +145,7 @@ class BulkDeleteReport:
 
     @property
     def uncertain_ids(self) -> tuple[str, ...]:
-        """Failed ids of chunks retried after an unknown outcome.
+        """Failed ids of the chunks in ``retried_chunks`` (an attempt's outcome unknown).
 
         Each may have been deleted by the attempt whose answer was lost;
         check them before treating them as still present.

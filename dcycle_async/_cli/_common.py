@@ -78,9 +78,16 @@ class Term:
         self.add_secrets([os.environ.get(ENV_API_KEY), os.environ.get(ENV_BEARER_TOKEN)])
 
     def redact(self, text: str) -> str:
-        """``text`` with every known credential replaced by ``***``."""
+        """``text`` with every known credential replaced by ``***``.
+
+        Also in its one-line form: messages have their whitespace runs
+        squeezed (``one_line``), and so has a credential quoted in them.
+        """
         for secret in self.secrets:
             text = text.replace(secret, _REDACTED)
+            squeezed = one_line(secret)
+            if squeezed != secret:
+                text = text.replace(squeezed, _REDACTED)
         return text
 
     def error(self, message: str) -> None:

@@ -18,7 +18,7 @@ from .._batching import (
     run_batches,
 )
 from .._enums import EntityType
-from .._errors import NotFoundError
+from .._errors import InvalidResponseError, NotFoundError
 from .._filters import LinkFilters, coerce_entity_type, link_filters_body, link_filters_for
 from .._http import HTTPSession
 from .._models import LinkByFiltersResult, LinkReport, UnlinkReport
@@ -42,13 +42,9 @@ class _LinkTotals:
     warnings: list[str] = attrs.Factory(list)
 
     def merge(self, chunk: list[str], value: dict[str, int]) -> None:
+        # send() has checked the counts: ints, >= 0, at most len(chunk) in all.
         self.created += value["created"]
         self.skipped += value["skipped"]
-        if value["created"] + value["skipped"] > len(chunk):
-            self.warnings.append(
-                f"the server counted {value['created'] + value['skipped']} links for a chunk"
-                f" of {len(chunk)} ids"
-            )
 
 
 @attrs.define
@@ -58,10 +54,6 @@ class _UnlinkTotals:
 
     def merge(self, chunk: list[str], value: dict[str, int]) -> None:
         self.deleted += value["deleted"]
-        if value["deleted"] > len(chunk):
-            self.warnings.append(
-                f"the server removed {value['deleted']} links for a chunk of {len(chunk)} ids"
-            )
 
 
 @attrs.define
@@ -169,9 +161,24 @@ class ProjectsResource:
             response = await http.request(
                 "POST", path, json={"entity_type": kind, "entity_ids": chunk}
             )
-            return ChunkReply(
-                expect_int_fields(response, *fields), response.attempts, response.unknown_outcome
-            )
+            try:
+                counts = expect_int_fields(response, *fields)
+                counted = sum(counts.values())
+                if counted > len(chunk):
+                    # Impossible: which ids the answer covers is unknowable, so
+                    # the chunk fails (link and unlink are safe to run again).
+                    raise InvalidResponseError(
+                        response.status,
+                        None,
+                        f"the answer counts {counted} ({' + '.join(fields)}) for a chunk"
+                        f" of {len(chunk)} ids",
+                        str(response.data)[:500],
+                    )
+            except InvalidResponseError as exc:
+                exc.attempts = response.attempts
+                exc.unknown_outcome = response.unknown_outcome
+                raise
+            return ChunkReply(counts, response.attempts, response.unknown_outcome)
 
         return await run_batches(
             ids,

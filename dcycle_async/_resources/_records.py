@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping
+from functools import partial
 from typing import Any, Final, Generic, TypeVar
 
 import attrs
+import cattrs
+import orjson
 
 from .._batching import (
     DELETE_CHUNK_LIMIT,
@@ -25,6 +28,7 @@ from .._models import BulkDeleteReport, DeletePreview, Page
 from ._common import (
     DeleteTotals,
     check_path_id,
+    decode_delete_answer,
     delete_report,
     is_fatal,
     query_items,
@@ -44,6 +48,28 @@ _HASH_GUARD: Final = {409: FilterHashMismatchError}
 # A module-level alias: inside the class, "list" names the list() method.
 _Pairs = list[tuple[str, str]]
 _Fields = list[str] | tuple[str, ...]
+
+
+def _record(raw: Any, item_type: type[T]) -> T:
+    """One list item as a model; it must be an object with a non-empty string id.
+
+    cattrs alone would turn ``"id": null`` into the string ``"None"`` (and a
+    number into its str), which a pipeline would then feed to a delete.
+    """
+    if not isinstance(raw, dict):
+        raise ValueError(f"an item is not an object: {raw!r}"[:200])
+    record_id = raw.get("id")
+    if not isinstance(record_id, str) or not record_id:
+        raise ValueError(f"an item has no string id: {record_id!r}"[:200])
+    return converter.structure(raw, item_type)
+
+
+def _count(data: Mapping[str, Any], key: str, default: int) -> int:
+    """A non-negative int field of a list answer (bools, floats and strings refused)."""
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{key!r} is not a non-negative int: {value!r}"[:200])
+    return value
 
 
 def _check_page(page: int, size: int) -> None:
@@ -99,12 +125,24 @@ class RecordsResource(Generic[T, F]):
         concurrency = check_concurrency(max_concurrency, self._http.config.max_concurrency)
         totals = DeleteTotals(collect_success_ids=not low_memory)
         http, path, key = self._http, self._path + "/bulk-delete", self._ids_key
+        # The body is {"<key>":[ids]}: its id array starts after this prefix.
+        array_at = len(orjson.dumps({key: None})) - len(b"null}")
 
         async def send(chunk: list[str]) -> ChunkReply[tuple[list[str], list[str]]]:
-            response = await http.request("POST", path, json={key: chunk})
-            return ChunkReply(
-                DeleteTotals.parse(response), response.attempts, response.unknown_outcome
-            )
+            body = orjson.dumps({key: chunk})
+            # The answer's success_ids are compared with the array as sent
+            # (see decode_delete_answer), not decoded.
+            sent = memoryview(body)[array_at:-1]
+            decode = partial(decode_delete_answer, sent=sent)
+            response = await http.request("POST", path, content=body, decode=decode)
+            try:
+                answer = DeleteTotals.parse(response, chunk)
+            except InvalidResponseError as exc:
+                # The chunk failed after these attempts, maybe after applying.
+                exc.attempts = response.attempts
+                exc.unknown_outcome = response.unknown_outcome
+                raise
+            return ChunkReply(answer, response.attempts, response.unknown_outcome)
 
         batch = await run_batches(
             ids,
@@ -150,18 +188,25 @@ class RecordsResource(Generic[T, F]):
         response = await self._http.request("GET", self._path, params=params)
         data = query_items(response.data)
         try:
-            items = tuple(converter.structure(item, self._item_type) for item in data["items"])
+            items = tuple(_record(item, self._item_type) for item in data["items"])
+            filter_hash = data.get("filter_hash")
+            if filter_hash is not None and not isinstance(filter_hash, str):
+                raise ValueError(f"filter_hash is not a string: {filter_hash!r}"[:200])
+            pages = data.get("pages")
             return Page(
                 items=items,
-                total=int(data.get("total", len(items))),
-                page=int(data.get("page", page)),
-                size=int(data.get("size", size)),
-                filter_hash=data.get("filter_hash"),
-                pages=data.get("pages"),
+                total=_count(data, "total", len(items)),
+                page=_count(data, "page", page),
+                size=_count(data, "size", size),
+                filter_hash=filter_hash,
+                pages=None if pages is None else _count(data, "pages", 0),
             )
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        except (TypeError, ValueError, KeyError, AttributeError, cattrs.BaseValidationError) as exc:
+            # cattrs reports a wrong-typed field as an ExceptionGroup: its
+            # message alone says little, so name the group's first cause.
+            cause = exc.exceptions[0] if isinstance(exc, cattrs.BaseValidationError) else exc
             raise InvalidResponseError(
-                response.status, None, f"the list answer has an unexpected shape: {exc}"
+                response.status, None, f"the list answer has an unexpected shape: {cause}"
             ) from exc
 
     async def iter(

@@ -1,0 +1,1 @@
+"""Reliability suite: faults, aborts, cancellation, load and a stateful model."""
