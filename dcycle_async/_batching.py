@@ -618,6 +618,8 @@ async def run_batches(
     result = BatchResult()
     # Every chunk read from the source is in in_flight until it is accounted for.
     in_flight: dict[int, list[str]] = {}
+    # Indices of chunks whose request is out (send() called, not returned).
+    sending: set[int] = set()
     chunks_failed = 0
     ids_done = 0
     next_index = 0
@@ -718,10 +720,16 @@ async def run_batches(
         async def run_chunk(index: int, chunk: list[str]) -> bool:
             """Send one chunk and account for it; False when the run is aborted."""
             nonlocal chunks_failed, ids_done
+            sending.add(index)
             try:
                 reply = await send(chunk)
             except Exception as exc:
+                sending.discard(index)
                 if is_fatal(exc):
+                    if getattr(exc, "unknown_outcome", False):
+                        result.retried_chunks.append(
+                            RetriedChunk(index, chunk, getattr(exc, "attempts", 1))
+                        )
                     abort(exc)
                     return False
                 attempts: int = getattr(exc, "attempts", 1)
@@ -735,6 +743,7 @@ async def run_batches(
                 result.failed_ids.extend(chunk)
                 chunks_failed += 1
             else:
+                sending.discard(index)
                 result.requests += reply.attempts
                 result.retries += reply.attempts - 1
                 if reply.unknown_outcome:
@@ -782,6 +791,11 @@ async def run_batches(
             tg.start_soon(worker)
 
     if result.aborted_by is not None:
+        for index in sorted(sending):
+            # Cancelled while its request was out: the server may have
+            # applied it, so it is flagged for reconciliation like a chunk
+            # whose answer was lost.
+            result.retried_chunks.append(RetriedChunk(index, in_flight[index], 1))
         for chunk in in_flight.values():
             result.failed_ids.extend(chunk)
         result.failed_ids.extend(source.unsent())

@@ -59,7 +59,9 @@ class RetriedChunk:
     deleted by the earlier attempt (see ``BulkDeleteReport.uncertain_ids``),
     for links ``created`` may count them as ``skipped``; or the chunk failed
     for good (it is also in ``errors``) and one of its attempts may have
-    been applied all the same.  Pipelines reconcile these.
+    been applied all the same; or its request was out when the operation
+    aborted (``attempts`` is then 1, a lower bound).  Pipelines reconcile
+    these.
 
     Attributes:
         index: the chunk's position in the operation (0-based).

@@ -428,3 +428,26 @@ def test_delete_totals_account_for_every_sent_id_whatever_the_answer(
         assert sorted([*report.success_ids, *report.failed_ids]) == sorted(chunk)
         assert set(report.success_ids) == set(chunk) & set(success)
     assert set(report.unexpected_ids) == set(success + failed) - set(chunk)
+
+
+async def test_chunks_in_flight_at_an_abort_are_flagged_for_reconciliation() -> None:
+    """Chunks cancelled mid-request may have been applied: flagged; never-sent ones are not."""
+    ids = make_ids(100)
+    started: list[int] = []
+
+    async def send(chunk: list[str]) -> ChunkReply[list[str]]:
+        started.append(len(started))
+        if len(started) == 3:
+            await anyio.sleep(0.01)  # the other two are out by now
+            raise AuthenticationError(401, "INVALID_API_KEY", "Invalid API key")
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    merger = Collect()
+    result = await run_batches(
+        ids, chunk_size=10, concurrency=3, send=send, merger=merger, is_fatal=fatal
+    )
+    assert isinstance(result.aborted_by, AuthenticationError)
+    assert [c.index for c in result.retried_chunks] == [0, 1]
+    assert [list(c.ids) for c in result.retried_chunks] == [ids[:10], ids[10:20]]
+    assert sorted(result.failed_ids) == sorted(ids)
