@@ -45,8 +45,8 @@ class EmulatorProcess:
     def start(cls, seed: str) -> Iterator[EmulatorProcess]:
         """Start it seeded, wait for its ``READY <url>`` line, stop it on exit."""
         process = subprocess.Popen(
-            [sys.executable, "-m", "dcycle_async.testing", "--port", "0", "--seed", seed,
-             "--random-seed", "7", "--api-key", API_KEY, "--org-id", ORG_ID],
+            [sys.executable, "-m", "dcycle_async.testing", "--port", "0", "--records", seed,
+             "--seed", "7", "--api-key", API_KEY, "--org-id", ORG_ID],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -22,12 +22,12 @@ from typing import Final, TextIO
 from .._enums import EntityType
 from ._emulator import DEFAULT_HOST, Emulator
 
-__all__ = ["main", "parse_seed"]
+__all__ = ["main", "parse_records"]
 
 SEEDABLE: Final = ("transports", "vehicles", *(t.value for t in EntityType))
 
 
-def parse_seed(text: str) -> dict[str, int]:
+def parse_records(text: str) -> dict[str, int]:
     """``transports=100000,vehicles=5000,invoices=20000`` as a dict.
 
     Numbers may use ``_`` separators; every name must be seedable.
@@ -60,8 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--port", type=int, default=8080, help="port (0: any free one)")
     parser.add_argument(
-        "--seed",
-        type=parse_seed,
+        "--records",
+        type=parse_records,
         default={},
         metavar="NAME=N,...",
         help=f"records to create; NAME is one of {', '.join(SEEDABLE)}",
@@ -70,7 +70,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--api-key", help="the organisation's API key (default: random)")
     parser.add_argument("--bearer-token", help="the organisation's bearer token (default: random)")
     parser.add_argument("--org-id", help="the organisation's id (default: random)")
-    parser.add_argument("--random-seed", type=int, help="seed for reproducible ids and records")
+    # --seed means what Emulator(seed=) and `dcycle-async demo --seed` mean.
+    parser.add_argument(
+        "--seed",
+        "--random-seed",
+        dest="seed",
+        type=int,
+        help="random seed, for reproducible ids and records (default: random)",
+    )
     parser.add_argument(
         "--filter-hash-covers-data",
         action="store_true",
@@ -102,13 +109,13 @@ async def serve(args: argparse.Namespace, out: TextIO) -> None:
         latency=args.latency,
         filter_hash_covers_data=args.filter_hash_covers_data,
         unknown_link_ids=args.unknown_link_ids,
-        seed=args.random_seed,
+        seed=args.seed,
         record_requests=args.record_requests,
     )
     org = emulator.create_organization(args.org_id, args.api_key, args.bearer_token)
     project_id = emulator.store.create_project(org.id)
     began = time.perf_counter()
-    for name, count in args.seed.items():
+    for name, count in args.records.items():
         if name == "transports":
             ids = emulator.store.seed_transports(org.id, count)
         elif name == "vehicles":
@@ -135,8 +142,8 @@ async def serve(args: argparse.Namespace, out: TextIO) -> None:
             f"  bearer token:    {org.bearer_token}",
             f"  project id:      {project_id}",
         ]
-        if args.seed:
-            counts = ", ".join(f"{name}={count}" for name, count in args.seed.items())
+        if args.records:
+            counts = ", ".join(f"{name}={count}" for name, count in args.records.items())
             lines.append(f"  seeded:          {counts} in {seeded:.1f}s")
         if args.ids_dir is not None:
             lines.append(f"  ids written to:  {args.ids_dir}")

@@ -13,7 +13,7 @@ import anyio
 import pytest
 from anyio.abc import Process
 from anyio.streams.text import TextReceiveStream
-from dcycle_async.testing.__main__ import parse_seed
+from dcycle_async.testing.__main__ import _parser, parse_records
 
 START_TIMEOUT = 30.0
 
@@ -49,11 +49,11 @@ async def test_python_m_serves_until_terminated(
         "127.0.0.1",
         "--port",
         "0",
-        "--seed",
+        "--records",
         "transports=1_000,invoices=50",
         "--ids-dir",
         str(tmp_path),
-        "--random-seed",
+        "--seed",
         "1",
         "--api-key",
         "sk_test_cli",
@@ -86,17 +86,25 @@ async def test_python_m_serves_until_terminated(
     assert errors == ""  # no traceback, no log noise
 
 
-def test_parse_seed() -> None:
-    """--seed takes NAME=COUNT pairs of seedable names."""
-    assert parse_seed("transports=100_000, vehicles=5,invoices=2") == {
+def test_seed_is_the_random_seed_and_records_are_counts() -> None:
+    """--seed (alias --random-seed) is Emulator(seed=)'s random seed; --records the counts."""
+    args = _parser().parse_args(["--seed", "3", "--records", "vehicles=2"])
+    assert (args.seed, args.records) == (3, {"vehicles": 2})
+    assert _parser().parse_args(["--random-seed", "4"]).seed == 4
+    assert _parser().parse_args([]).seed is None
+
+
+def test_parse_records() -> None:
+    """--records takes NAME=COUNT pairs of seedable names."""
+    assert parse_records("transports=100_000, vehicles=5,invoices=2") == {
         "transports": 100_000,
         "vehicles": 5,
         "invoices": 2,
     }
-    assert parse_seed("") == {}
+    assert parse_records("") == {}
     for bad in ("wastes=1", "transports", "transports=many", "transports=-1"):
         with pytest.raises(argparse.ArgumentTypeError):
-            parse_seed(bad)
+            parse_records(bad)
 
 
 def test_pytest_plugin_fixtures(tmp_path: Path) -> None:
