@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import attrs
@@ -94,9 +95,9 @@ class ScriptedServer:
         )
 
 
-@pytest.fixture
-async def scripted() -> AsyncIterator[ScriptedServer]:
-    """A scripted HTTP server on a random loopback port."""
+@asynccontextmanager
+async def serve_scripted(host: str = "127.0.0.1") -> AsyncIterator[ScriptedServer]:
+    """Run a ``ScriptedServer`` on a random loopback port; its URL names ``host``."""
     server = ScriptedServer()
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", server.handle)
@@ -104,12 +105,18 @@ async def scripted() -> AsyncIterator[ScriptedServer]:
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = runner.addresses[0][1]
-    server.url = f"http://127.0.0.1:{port}"
+    server.url = f"http://{host}:{runner.addresses[0][1]}"
     try:
         yield server
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def scripted() -> AsyncIterator[ScriptedServer]:
+    """A scripted HTTP server on a random loopback port."""
+    async with serve_scripted() as server:
+        yield server
 
 
 def make_client(url: str, **kwargs: Any) -> dcycle_async.DcycleClient:

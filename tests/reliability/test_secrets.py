@@ -27,7 +27,6 @@ from typing import Any, Final
 from urllib.parse import quote
 
 import pytest
-from aiohttp import web
 from dcycle_async import (
     APIConnectionError,
     APIError,
@@ -47,7 +46,7 @@ from dcycle_async.testing import Emulator, Fault
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ..conftest import ORG_ID, Reply, ScriptedServer, make_client
+from ..conftest import ORG_ID, Reply, ScriptedServer, make_client, serve_scripted
 
 pytestmark = pytest.mark.anyio
 
@@ -489,18 +488,8 @@ def test_credentials_in_the_base_url_are_refused_without_being_echoed(base_url: 
 @pytest.fixture
 async def elsewhere() -> AsyncIterator[ScriptedServer]:
     """A second scripted server: where a hostile redirect would send the client."""
-    server = ScriptedServer()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", server.handle)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server.url = f"http://localhost:{runner.addresses[0][1]}"
-    try:
+    async with serve_scripted("localhost") as server:
         yield server
-    finally:
-        await runner.cleanup()
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
