@@ -212,39 +212,43 @@ class IdNormaliser:
         batch = values if values.__class__ is list else list(values)
         if _all_canonical(batch, str_only=str_only):
             # The common case, a batch of canonical strings: dedupe with set
-            # operations in C instead of a Python loop over the ids.
-            seen = self._seen
-            before = len(seen)
-            emitted = self._emitted
-            if emitted is not None:
-                # Optimistic, as ids rarely repeat: one pass inserts the batch
-                # (checking first with isdisjoint() doubled the cost of
-                # deduplication, the largest per-id cost of a bulk delete).
-                seen.update(batch)
-                if len(seen) - before == len(batch):
-                    emitted.append(batch)
+            # operations in C instead of a Python loop over the ids.  The
+            # batch is first made a set of its own (small: it stays in the
+            # CPU caches), then merged into _seen.  The merge reuses the
+            # hashes and does nothing per id but probe _seen's table, a few
+            # probes in flight at once: ~30 % less time than inserting the
+            # list directly, once _seen outgrows the caches (a million ids).
+            fresh = set(batch)
+            if len(fresh) == len(batch):
+                seen = self._seen
+                before = len(seen)
+                emitted = self._emitted
+                if emitted is not None:
+                    # Optimistic, as ids rarely repeat: one pass inserts the
+                    # batch (checking first with isdisjoint() doubled the cost
+                    # of deduplication, the largest per-id cost of a delete).
+                    seen.update(fresh)
+                    if len(seen) - before == len(batch):
+                        emitted.append(batch)
+                        return batch
+                    self._undo(fresh)
+                    self._emitted = None
+                elif seen.isdisjoint(fresh):
+                    seen.update(fresh)
                     return batch
-                self._undo(batch)
-                self._emitted = None
-            elif seen.isdisjoint(batch):
-                seen.update(batch)
-                if len(seen) - before == len(batch):
-                    return batch
-                # Duplicates within the batch: undo, and take the slow path.
-                seen.difference_update(batch)
+            # Duplicates within the batch or with earlier ids: the slow path.
         out = self._feed_each(batch)
         if self._emitted is not None:
             self._emitted.append(out)
         return out
 
-    def _undo(self, batch: list[str]) -> None:
+    def _undo(self, batch: set[str]) -> None:
         """Take back an optimistic insert: _seen then holds what was emitted before."""
         seen = self._seen
         seen.difference_update(batch)
         # That also removed the batch's ids emitted earlier: put those back.
-        ids = set(batch)
         for out in self._emitted or ():
-            seen.update(ids.intersection(out))
+            seen.update(batch.intersection(out))
 
     def _feed_each(self, values: Iterable[Any]) -> list[str]:
         seen = self._seen

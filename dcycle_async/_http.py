@@ -79,6 +79,13 @@ class Response:
     unknown_outcome: bool
 
 
+class _JSONBody(aiohttp.BytesPayload):
+    """An encoded JSON body up to 1 MiB, sent as is with its Content-Type."""
+
+    def __init__(self, value: bytes) -> None:
+        super().__init__(value, content_type="application/json")
+
+
 class _LargeBody(aiohttp.Payload):
     """A large, already encoded JSON body, written straight from memory.
 
@@ -190,7 +197,9 @@ class HTTPSession:
     # checkpoints and borrower bookkeeping (aiohttp ties us to asyncio anyway).
     _limiter: asyncio.Semaphore | None = attrs.field(init=False, default=None)
     _headers: dict[str, str] = attrs.field(init=False, factory=dict, repr=False)
-    _json_headers: dict[str, str] = attrs.field(init=False, factory=dict, repr=False)
+    # What each request passes: None on the client's own session (whose
+    # default headers are _headers), _headers on a caller's session.
+    _request_headers: dict[str, str] | None = attrs.field(init=False, default=None, repr=False)
     _secret_spellings: tuple[bytes, ...] = attrs.field(init=False, default=(), repr=False)
     _timeout: aiohttp.ClientTimeout = attrs.field(init=False)
     _closed: bool = attrs.field(init=False, default=False)
@@ -202,7 +211,7 @@ class HTTPSession:
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
         }
-        self._json_headers = {**self._headers, "Content-Type": "application/json"}
+        self._request_headers = None if self._owns_session else self._headers
         self._secret_spellings = self.config.secret_spellings()
         self._timeout = aiohttp.ClientTimeout(total=self.config.timeout)
 
@@ -218,7 +227,13 @@ class HTTPSession:
             # Created lazily, inside the running loop, so that constructing a
             # client never creates a session that could be left unclosed.
             connector = aiohttp.TCPConnector(limit=self.config.max_concurrency, limit_per_host=0)
-            self._session = aiohttp.ClientSession(connector=connector)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers=self._headers,
+                # The API authenticates by header: cookies a server or proxy
+                # sets are neither needed nor sent back.
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
         return self._session
 
     def _get_limiter(self) -> asyncio.Semaphore:
@@ -263,12 +278,14 @@ class HTTPSession:
         url = self.config.base_url + path
         if content is None and json is not None:
             content = orjson.dumps(json)
-        if content is None:
-            body: bytes | _LargeBody | None = None
-            headers = self._headers
-        else:
-            body = content if len(content) <= _LARGE_BODY else _LargeBody(content)
-            headers = self._json_headers
+        # The body is handed to aiohttp as a ready payload that carries its
+        # own Content-Type, so the request headers are the same for every
+        # request: on the client's own session they are its defaults (merged
+        # once per request by aiohttp instead of converted from a dict).
+        body: aiohttp.Payload | None = None
+        if content is not None:
+            body = _JSONBody(content) if len(content) <= _LARGE_BODY else _LargeBody(content)
+        headers = self._request_headers
         loads = orjson.loads if decode is None else decode
         unknown_outcome = False
         attempt = 0
@@ -351,8 +368,8 @@ class HTTPSession:
         session: aiohttp.ClientSession,
         method: str,
         url: str,
-        body: bytes | _LargeBody | None,
-        headers: Mapping[str, str],
+        body: aiohttp.Payload | None,
+        headers: Mapping[str, str] | None,
         params: Params | None,
     ) -> tuple[int, bytes, str | None]:
         """One attempt; the single place where aiohttp errors are converted."""

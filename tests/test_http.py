@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import logging
 import time
@@ -55,6 +56,39 @@ async def test_headers_body_and_user_agent(scripted: ScriptedServer) -> None:
     assert USER_AGENT.startswith(f"dcycle-async/{dcycle_async.__version__}")
     assert seen.body == b'{"a":[1,2]}'
     assert "Authorization" not in seen.headers
+
+
+@pytest.mark.parametrize("own_session", [True, False], ids=["own-session", "caller-session"])
+async def test_same_headers_on_own_and_caller_sessions(
+    scripted: ScriptedServer, own_session: bool
+) -> None:
+    """Both session kinds send the credentials, User-Agent and JSON type (GET: no type)."""
+    async with contextlib.AsyncExitStack() as stack:
+        kwargs: dict[str, Any] = {}
+        if not own_session:
+            kwargs["session"] = await stack.enter_async_context(aiohttp.ClientSession())
+        client = await stack.enter_async_context(make_client(scripted.url, **kwargs))
+        await client._http.request("POST", LINK, json={"a": 1})
+        await client._http.request("GET", "/v1/transports")
+    post, get = scripted.seen
+    for seen in (post, get):
+        assert seen.headers["x-api-key"] == API_KEY
+        assert seen.headers["x-organization-id"] == ORG_ID
+        assert seen.headers["User-Agent"] == USER_AGENT
+        assert seen.headers["Accept"] == "application/json"
+    assert post.headers["Content-Type"] == "application/json"
+    assert post.body == b'{"a":1}'
+    assert "Content-Type" not in get.headers
+
+
+async def test_cookies_set_by_the_server_are_not_sent_back(scripted: ScriptedServer) -> None:
+    """The client's own session keeps no cookies: the API authenticates by header."""
+    scripted.push(Reply(headers={"Set-Cookie": "session=abc; Path=/"}))
+    # By host name: aiohttp's default jar ignores cookies from IP addresses.
+    async with make_client(scripted.url.replace("127.0.0.1", "localhost")) as client:
+        await client._http.request("GET", "/v1/transports")
+        await client._http.request("GET", "/v1/transports")
+    assert "Cookie" not in scripted.seen[1].headers
 
 
 async def test_bearer_token_is_sent_as_authorization(scripted: ScriptedServer) -> None:
