@@ -145,6 +145,8 @@ def _note(row: Row) -> str:
         notes.append(f"extrapolated from {row['measured_requests']:,} requests")
     if row["impl"] == "requests":
         notes.append("sync, sequential")
+    if row["impl"] == "aiohttp_floor":
+        notes.append("yardstick: bodies encoded before the clock, no id work")
     if row["over_ideal"] is not None:
         notes.append(f"{row['over_ideal']:.2f}x ideal {row['ideal_s']:.2f}s")
     if not row["all_ids_ok"]:

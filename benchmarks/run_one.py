@@ -29,7 +29,7 @@ from ._spec import API_KEY, ORG_ID, PROJECT_ID, Job, Outcome
 
 __all__ = ["IMPLEMENTATIONS", "main"]
 
-IMPLEMENTATIONS: Final = ("library", "raw_aiohttp", "httpx", "requests")
+IMPLEMENTATIONS: Final = ("library", "raw_aiohttp", "httpx", "requests", "aiohttp_floor")
 _ASYNC_IMPLS: Final[dict[str, Callable[[Job], Coroutine[Any, Any, Outcome]]]] = {
     "library": workloads.library_run,
     "raw_aiohttp": baselines.raw_aiohttp,
@@ -100,6 +100,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     job = Job(ids=ids, **job_args)
     if args.impl == "requests":
         return _measure(lambda: baselines.requests_loop(job))
+    if args.impl == "aiohttp_floor":
+        bodies = baselines.encode_bodies(job)  # before the clock: that is the point
+        return _measure(lambda: asyncio.run(baselines.aiohttp_floor(job, bodies)))
     impl = _ASYNC_IMPLS[args.impl]
     return _measure(lambda: asyncio.run(impl(job)))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
-IMPLS = {"library", "raw_aiohttp", "httpx", "requests"}
+IMPLS = {"library", "raw_aiohttp", "httpx", "requests", "aiohttp_floor"}
 
 
 def test_quick_harness_writes_comparable_rows(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import anyio
 import orjson
 import pytest
+from dcycle_async import _batching
 from dcycle_async._batching import _STEP, ChunkReply, IdNormaliser, normalise_id, run_batches
 from dcycle_async._resources._common import SENT_IDS, DeleteTotals, decode_delete_answer
 
@@ -62,9 +63,18 @@ def reference(values: list[Any]) -> tuple[list[str], int, list[Any]]:
     return out, duplicates, invalid
 
 
+@pytest.fixture(params=["direct", "merged"])
+def dedupe_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways a batch is deduplicated: inserted directly, or merged as a set of its own."""
+    if request.param == "merged":
+        # Normally taken from 131,072 ids seen on: here from the first batch.
+        monkeypatch.setattr(_batching, "_MERGE_FROM", 0)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("chunk_size", [100, 5_000, 100_000])
 async def test_large_list_with_repeats_across_steps_is_deduplicated_exactly(
-    chunk_size: int,
+    chunk_size: int, dedupe_path: str
 ) -> None:
     """Repeats far apart (other read-ahead steps), near, and in other spellings."""
     ids = make_ids(3 * _STEP)
@@ -152,7 +162,7 @@ async def test_abort_accounts_for_the_unread_rest_of_a_large_list() -> None:
     assert result.duplicate_count == 50
 
 
-def test_optimistic_dedupe_matches_the_per_id_path() -> None:
+def test_optimistic_dedupe_matches_the_per_id_path(dedupe_path: str) -> None:
     """Random batches with repeats within and across them, in both modes."""
     rng = random.Random(1)
     pool = make_ids(300, seed=3)
