@@ -197,9 +197,12 @@ class HTTPSession:
     # checkpoints and borrower bookkeeping (aiohttp ties us to asyncio anyway).
     _limiter: asyncio.Semaphore | None = attrs.field(init=False, default=None)
     _headers: dict[str, str] = attrs.field(init=False, factory=dict, repr=False)
-    # What each request passes: None on the client's own session (whose
-    # default headers are _headers), _headers on a caller's session.
-    _request_headers: dict[str, str] | None = attrs.field(init=False, default=None, repr=False)
+    # What each request passes, without and with a JSON body: None on the
+    # client's own session (its default headers are _headers; the payload
+    # carries the Content-Type); on a caller's session, whose defaults are
+    # the caller's, every header explicitly.
+    _plain_headers: dict[str, str] | None = attrs.field(init=False, default=None, repr=False)
+    _json_headers: dict[str, str] | None = attrs.field(init=False, default=None, repr=False)
     _secret_spellings: tuple[bytes, ...] = attrs.field(init=False, default=(), repr=False)
     _timeout: aiohttp.ClientTimeout = attrs.field(init=False)
     _closed: bool = attrs.field(init=False, default=False)
@@ -211,7 +214,9 @@ class HTTPSession:
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
         }
-        self._request_headers = None if self._owns_session else self._headers
+        if not self._owns_session:
+            self._plain_headers = self._headers
+            self._json_headers = {**self._headers, "Content-Type": "application/json"}
         self._secret_spellings = self.config.secret_spellings()
         self._timeout = aiohttp.ClientTimeout(total=self.config.timeout)
 
@@ -279,13 +284,14 @@ class HTTPSession:
         if content is None and json is not None:
             content = orjson.dumps(json)
         # The body is handed to aiohttp as a ready payload that carries its
-        # own Content-Type, so the request headers are the same for every
-        # request: on the client's own session they are its defaults (merged
-        # once per request by aiohttp instead of converted from a dict).
+        # own Content-Type; on the client's own session the other headers are
+        # the session's defaults (merged by aiohttp, not converted from a
+        # dict on every request).
         body: aiohttp.Payload | None = None
+        headers = self._plain_headers
         if content is not None:
             body = _JSONBody(content) if len(content) <= _LARGE_BODY else _LargeBody(content)
-        headers = self._request_headers
+            headers = self._json_headers
         loads = orjson.loads if decode is None else decode
         unknown_outcome = False
         attempt = 0

@@ -81,6 +81,18 @@ async def test_same_headers_on_own_and_caller_sessions(
     assert "Content-Type" not in get.headers
 
 
+async def test_caller_session_defaults_do_not_override_the_json_content_type(
+    scripted: ScriptedServer,
+) -> None:
+    """A caller's session with its own default Content-Type still sends JSON as JSON."""
+    async with (
+        aiohttp.ClientSession(headers={"Content-Type": "text/plain"}) as session,
+        make_client(scripted.url, session=session) as client,
+    ):
+        await client._http.request("POST", LINK, json={"a": 1})
+    assert scripted.seen[0].headers["Content-Type"] == "application/json"
+
+
 async def test_cookies_set_by_the_server_are_not_sent_back(scripted: ScriptedServer) -> None:
     """The client's own session keeps no cookies: the API authenticates by header."""
     scripted.push(Reply(headers={"Set-Cookie": "session=abc; Path=/"}))
